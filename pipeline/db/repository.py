@@ -1,0 +1,507 @@
+"""The job store: every read and every compare-and-set move of jobs, steps and outputs.
+
+Transitions are ``UPDATE ... WHERE status IN (...)``, so two deliveries of one message cannot
+both finish a step, and exactly one caller ends a job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Engine,
+    Row,
+    and_,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from pipeline.db import models as m
+from pipeline.errors import Conflict, NotFound
+from pipeline.graph import StepSpec
+from pipeline.ids import new_id
+from pipeline.jobs import (
+    FINAL_JOB_STATUSES,
+    NOT_STARTED,
+    Job,
+    JobError,
+    JobStatus,
+    OutputRecord,
+    Source,
+    Step,
+    StepStatus,
+    job_progress,
+)
+
+LIVE = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def hash_key(api_key: str) -> str:
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewTenant:
+    tenant: str
+    name: str
+    api_key: str
+    webhook_secret: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewJob:
+    tenant_id: str
+    pipeline: str
+    expand: str | None
+    source: Source
+    metadata: dict[str, Any]
+    webhook_url: str | None
+    notify_email: str | None
+    idempotency_key: str | None
+    steps: Sequence[StepSpec]
+    id: str
+
+
+def make_engine(url: str) -> Engine:
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class JobStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str) -> JobStore:
+        return cls(make_engine(url))
+
+    # schema and health
+
+    def upgrade(self) -> None:
+        """Create the schema when missing (version ``SCHEMA_VERSION``).
+
+        On PostgreSQL an advisory lock makes processes that start together take turns.
+        """
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(7243011)"))
+            m.metadata.create_all(conn)
+            if conn.execute(select(m.schema_info.c.version)).first() is None:
+                conn.execute(insert(m.schema_info).values(version=m.SCHEMA_VERSION))
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(select(1))
+
+    # tenants
+
+    def create_tenant(self, name: str) -> NewTenant:
+        tenant = NewTenant(
+            tenant=new_id("ten"),
+            name=name,
+            api_key="pk_" + secrets.token_urlsafe(32),
+            webhook_secret="whsec_" + secrets.token_urlsafe(24).replace("-", "+").replace("_", "/"),
+        )
+        row = {
+            "id": tenant.tenant,
+            "name": name,
+            "api_key_hash": hash_key(tenant.api_key),
+            "webhook_secret": tenant.webhook_secret,
+            "created_at": now(),
+        }
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(m.tenants).values(**row))
+        except IntegrityError:
+            raise Conflict(f"a tenant named {name!r} exists already") from None
+        return tenant
+
+    def tenant_for_key(self, api_key: str) -> str | None:
+        query = select(m.tenants.c.id).where(m.tenants.c.api_key_hash == hash_key(api_key))
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar()
+
+    def tenant_named(self, name: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(m.tenants.c.id).where(m.tenants.c.name == name)).scalar()
+
+    # jobs
+
+    def create_job(self, job: NewJob) -> Job:
+        """Insert a job and its steps in one transaction; ``Conflict`` on a reused key."""
+        stamp = now()
+        row = {
+            "id": job.id,
+            "tenant_id": job.tenant_id,
+            "status": JobStatus.QUEUED.value,
+            "pipeline": job.pipeline,
+            "expand": job.expand,
+            "source": _source_dict(job.source),
+            "metadata": job.metadata,
+            "webhook_url": job.webhook_url,
+            "notify_email": job.notify_email,
+            "idempotency_key": job.idempotency_key,
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(m.jobs).values(**row))
+                _insert_steps(conn, job.id, job.steps, start=0)
+        except IntegrityError:
+            raise Conflict("a job with this Idempotency-Key exists already") from None
+        return self.get_job(job.id)
+
+    def job_for_idempotency_key(self, tenant_id: str, key: str) -> Job | None:
+        query = select(m.jobs.c.id).where(
+            and_(m.jobs.c.tenant_id == tenant_id, m.jobs.c.idempotency_key == key)
+        )
+        with self.engine.connect() as conn:
+            job_id = conn.execute(query).scalar()
+        return self.get_job(job_id) if job_id else None
+
+    def get_job(self, job_id: str, *, tenant_id: str | None = None) -> Job:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(m.jobs).where(m.jobs.c.id == job_id)).first()
+            if row is None or (tenant_id is not None and row.tenant_id != tenant_id):
+                raise NotFound(f"no job {job_id!r}")
+            step_rows = conn.execute(
+                select(m.steps).where(m.steps.c.job_id == job_id).order_by(m.steps.c.position)
+            ).all()
+            output_rows = conn.execute(
+                select(m.outputs).where(m.outputs.c.job_id == job_id).order_by(m.outputs.c.name)
+            ).all()
+        return _job(row, [_step(r) for r in step_rows], [_output(r) for r in output_rows])
+
+    def list_jobs(
+        self, tenant_id: str, *, status: JobStatus | None, limit: int, cursor: str | None
+    ) -> tuple[list[Job], str | None]:
+        """Newest first; the cursor is the last id of the previous page."""
+        query = select(m.jobs.c.id).where(m.jobs.c.tenant_id == tenant_id)
+        if status is not None:
+            query = query.where(m.jobs.c.status == status.value)
+        if cursor:
+            query = query.where(m.jobs.c.id < cursor)
+        query = query.order_by(m.jobs.c.id.desc()).limit(limit + 1)
+        with self.engine.connect() as conn:
+            ids = list(conn.execute(query).scalars())
+        page = [self.get_job(job_id) for job_id in ids[:limit]]
+        return page, (ids[limit - 1] if len(ids) > limit else None)
+
+    def count_by_status(self) -> dict[str, int]:
+        query = select(m.jobs.c.status, func.count()).group_by(m.jobs.c.status)
+        with self.engine.connect() as conn:
+            return {status: count for status, count in conn.execute(query).all()}
+
+    def delete_job(self, job_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(m.outputs).where(m.outputs.c.job_id == job_id))
+            conn.execute(delete(m.steps).where(m.steps.c.job_id == job_id))
+            conn.execute(delete(m.jobs).where(m.jobs.c.id == job_id))
+
+    def finish_job(self, job_id: str, status: JobStatus, error: JobError | None = None) -> bool:
+        """Move a live job to a final status; ``True`` only for the one caller that did it."""
+        stamp = now()
+        with self.engine.begin() as conn:
+            moved = conn.execute(
+                update(m.jobs)
+                .where(and_(m.jobs.c.id == job_id, m.jobs.c.status.in_(LIVE)))
+                .values(
+                    status=status.value,
+                    error=error.to_dict() if error else None,
+                    updated_at=stamp,
+                    finished_at=stamp,
+                )
+            ).rowcount
+            if moved:
+                conn.execute(
+                    update(m.steps)
+                    .where(
+                        and_(m.steps.c.job_id == job_id, m.steps.c.status.in_(_values(NOT_STARTED)))
+                    )
+                    .values(status=StepStatus.CANCELED.value, finished_at=stamp)
+                )
+        return bool(moved)
+
+    def set_media(self, job_id: str, media: dict[str, Any]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(m.jobs).where(m.jobs.c.id == job_id).values(media=media, updated_at=now())
+            )
+
+    def expand(self, job_id: str, specs: Sequence[StepSpec]) -> bool:
+        """Add the steps a preset grew into, once: only the caller that claims it adds them."""
+        with self.engine.begin() as conn:
+            claimed = conn.execute(
+                update(m.jobs)
+                .where(and_(m.jobs.c.id == job_id, m.jobs.c.expand.is_not(None)))
+                .values(expand=None, updated_at=now())
+            ).rowcount
+            if claimed:
+                count = conn.execute(select(m.steps.c.name).where(m.steps.c.job_id == job_id)).all()
+                _insert_steps(conn, job_id, specs, start=len(count))
+        return bool(claimed)
+
+    # steps
+
+    def start_step(self, job_id: str, name: str, token: str) -> Step | None:
+        """Claim a step for the message ``token``; ``None`` when it is not this message's to run.
+
+        A step still ``running`` under the same token was left by a worker that died: the
+        broker delivers the message again and the claim succeeds again.
+        """
+        stamp = now()
+        mine = and_(m.steps.c.job_id == job_id, m.steps.c.name == name)
+        claimable = m.steps.c.status.in_(_values(NOT_STARTED)) | and_(
+            m.steps.c.status == StepStatus.RUNNING.value, m.steps.c.run_token == token
+        )
+        with self.engine.begin() as conn:
+            live = (
+                conn.execute(select(m.jobs.c.status).where(m.jobs.c.id == job_id)).scalar() in LIVE
+            )
+            if not live:
+                return None
+            claimed = conn.execute(
+                update(m.steps)
+                .where(and_(mine, claimable))
+                .values(
+                    status=StepStatus.RUNNING.value,
+                    run_token=token,
+                    attempts=m.steps.c.attempts + 1,
+                    started_at=stamp,
+                    progress=0.0,
+                )
+            ).rowcount
+            if not claimed:
+                return None
+            conn.execute(
+                update(m.jobs)
+                .where(and_(m.jobs.c.id == job_id, m.jobs.c.status == JobStatus.QUEUED.value))
+                .values(status=JobStatus.RUNNING.value, updated_at=stamp)
+            )
+            row = conn.execute(select(m.steps).where(mine)).one()
+        return _step(row)
+
+    def set_progress(self, job_id: str, name: str, progress: float) -> JobStatus:
+        """Record a running step's progress; answer the job's status (to notice a cancel)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(m.steps)
+                .where(
+                    and_(
+                        m.steps.c.job_id == job_id,
+                        m.steps.c.name == name,
+                        m.steps.c.status == StepStatus.RUNNING.value,
+                    )
+                )
+                .values(progress=max(0.0, min(progress, 1.0)))
+            )
+            status = conn.execute(select(m.jobs.c.status).where(m.jobs.c.id == job_id)).scalar()
+        return JobStatus(status) if status else JobStatus.CANCELED
+
+    def succeed_step(self, job_id: str, name: str, output: OutputRecord | None) -> bool:
+        with self.engine.begin() as conn:
+            moved = _end_step(conn, job_id, name, StepStatus.SUCCEEDED, None)
+            if moved and output is not None:
+                conn.execute(
+                    delete(m.outputs).where(
+                        and_(m.outputs.c.job_id == job_id, m.outputs.c.name == output.name)
+                    )
+                )
+                conn.execute(insert(m.outputs).values(job_id=job_id, **_output_dict(output)))
+        return moved
+
+    def fail_step(self, job_id: str, name: str, status: StepStatus, error: JobError | None) -> bool:
+        with self.engine.begin() as conn:
+            return _end_step(conn, job_id, name, status, error)
+
+    def mark_queued(self, job_id: str, names: Iterable[str]) -> list[str]:
+        """Move pending steps to queued; answer the ones this caller moved."""
+        moved = []
+        with self.engine.begin() as conn:
+            for name in names:
+                if conn.execute(
+                    update(m.steps)
+                    .where(
+                        and_(
+                            m.steps.c.job_id == job_id,
+                            m.steps.c.name == name,
+                            m.steps.c.status == StepStatus.PENDING.value,
+                        )
+                    )
+                    .values(status=StepStatus.QUEUED.value)
+                ).rowcount:
+                    moved.append(name)
+        return moved
+
+    def unqueue(self, job_id: str, names: Iterable[str]) -> None:
+        """Put steps whose message the broker refused back to pending."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(m.steps)
+                .where(
+                    and_(
+                        m.steps.c.job_id == job_id,
+                        m.steps.c.name.in_(list(names)),
+                        m.steps.c.status == StepStatus.QUEUED.value,
+                    )
+                )
+                .values(status=StepStatus.PENDING.value)
+            )
+
+
+def _end_step(
+    conn: Any, job_id: str, name: str, status: StepStatus, error: JobError | None
+) -> bool:
+    return bool(
+        conn.execute(
+            update(m.steps)
+            .where(
+                and_(
+                    m.steps.c.job_id == job_id,
+                    m.steps.c.name == name,
+                    m.steps.c.status.in_(_values((*NOT_STARTED, StepStatus.RUNNING))),
+                )
+            )
+            .values(
+                status=status.value,
+                progress=1.0 if status == StepStatus.SUCCEEDED else m.steps.c.progress,
+                error=error.to_dict() if error else None,
+                finished_at=now(),
+            )
+        ).rowcount
+    )
+
+
+def _insert_steps(conn: Any, job_id: str, specs: Sequence[StepSpec], *, start: int) -> None:
+    for position, spec in enumerate(specs, start=start):
+        conn.execute(
+            insert(m.steps).values(
+                job_id=job_id,
+                name=spec.name,
+                position=position,
+                op=spec.op,
+                use=spec.use,
+                params=spec.params,
+                queue=spec.queue,
+                status=StepStatus.PENDING.value,
+                progress=0.0,
+                attempts=0,
+            )
+        )
+
+
+def _values(statuses: Iterable[StepStatus]) -> list[str]:
+    return [s.value for s in statuses]
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _source_dict(source: Source) -> dict[str, Any]:
+    return {
+        "filename": source.filename,
+        "size": source.size,
+        "content_type": source.content_type,
+        "sha256": source.sha256,
+        "key": source.key,
+    }
+
+
+def _output_dict(output: OutputRecord) -> dict[str, Any]:
+    return {
+        "name": output.name,
+        "step": output.step,
+        "key": output.key,
+        "content_type": output.content_type,
+        "size": output.size,
+        "width": output.width,
+        "height": output.height,
+        "duration": output.duration,
+    }
+
+
+def _error(value: dict[str, Any] | None) -> JobError | None:
+    return JobError(**value) if value else None
+
+
+def _step(row: Row[Any]) -> Step:
+    return Step(
+        name=row.name,
+        op=row.op,
+        use=row.use,
+        params=dict(row.params),
+        queue=row.queue,
+        status=StepStatus(row.status),
+        progress=row.progress,
+        error=_error(row.error),
+        run_token=row.run_token,
+        attempts=row.attempts,
+    )
+
+
+def _output(row: Row[Any]) -> OutputRecord:
+    return OutputRecord(
+        name=row.name,
+        step=row.step,
+        key=row.key,
+        content_type=row.content_type,
+        size=row.size,
+        width=row.width,
+        height=row.height,
+        duration=row.duration,
+    )
+
+
+def _job(row: Row[Any], steps: list[Step], outputs: list[OutputRecord]) -> Job:
+    status = JobStatus(row.status)
+    return Job(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        status=status,
+        pipeline=row.pipeline,
+        source=Source(**row.source),
+        created_at=_aware(row.created_at) or now(),
+        updated_at=_aware(row.updated_at) or now(),
+        finished_at=_aware(row.finished_at),
+        progress=1.0 if status == JobStatus.SUCCEEDED else job_progress(steps),
+        media=row.media,
+        error=_error(row.error),
+        metadata=dict(row._mapping["metadata"]),
+        webhook_url=row.webhook_url,
+        notify_email=row.notify_email,
+        steps=tuple(steps),
+        outputs=tuple(outputs),
+    )
+
+
+__all__ = ["FINAL_JOB_STATUSES", "JobStore", "NewJob", "NewTenant"]

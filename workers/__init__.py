@@ -1,0 +1,1 @@
+"""The worker edge: Dramatiq broker, the step actors, and the worker pool."""
