@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from pipeline.ops.base import Limits
+from pipeline.media.limits import Limits
 
 VAR_DIR = Path("var")
 

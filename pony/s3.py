@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -102,9 +103,10 @@ class S3Store:
     def presigned_url(self, key: str, *, seconds: int) -> str | None:
         with _translated():
             self.client.stat_object(self.bucket, key)
-            return self.client.presigned_get_object(
+            url: str = self.client.presigned_get_object(
                 self.bucket, key, expires=timedelta(seconds=seconds)
             )
+        return url
 
 
 def _stream(response: urllib3.BaseHTTPResponse) -> Iterator[bytes]:
@@ -115,19 +117,14 @@ def _stream(response: urllib3.BaseHTTPResponse) -> Iterator[bytes]:
         response.release_conn()
 
 
-class _translated:
-    """Translate the client's errors into ours at this edge."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: object
-    ) -> bool:
-        if exc is None or isinstance(exc, NotFound | TransientError):
-            return False
-        if isinstance(exc, S3Error) and exc.code in _MISSING:
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Translate the client's errors into ours, at this edge."""
+    try:
+        yield
+    except S3Error as exc:
+        if exc.code in _MISSING:
             raise NotFound("no such object") from exc
-        if isinstance(exc, S3Error | urllib3.exceptions.HTTPError | OSError):
-            raise TransientError("object storage did not answer as expected") from exc
-        return False
+        raise TransientError("object storage did not answer as expected") from exc
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise TransientError("object storage did not answer as expected") from exc

@@ -28,10 +28,12 @@ def make_video(
     rotate: int = 0,
     halves: bool = False,
     rate: int = 25,
+    audio_duration: float | None = None,
 ) -> Path:
     """An H.264 (+ AAC) clip of ``size`` as stored. ``halves``: left half red, right half
     blue (to check orientation); else ffmpeg's ``testsrc2``. ``rotate`` adds a display
-    rotation flag, as phones do, and checks ffprobe really sees it."""
+    rotation flag, as phones do, and checks ffprobe really sees it. ``audio_duration`` makes
+    the sound outlast (or stop before) the picture."""
     width, height = size
     if halves:
         half = f"s={width // 2}x{height}:r={rate}:d={duration}"
@@ -39,7 +41,7 @@ def make_video(
     else:
         graph = f"testsrc2=size={width}x{height}:rate={rate}:duration={duration}[v]"
     if audio:
-        graph += f";sine=frequency=440:duration={duration}[a]"
+        graph += f";sine=frequency=440:duration={audio_duration or duration}[a]"
     maps = ["-map", "[v]", *(["-map", "[a]"] if audio else [])]
     encode = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"]
     target = path if not rotate else path.with_name(f"unrotated-{path.name}")
@@ -120,8 +122,12 @@ def _wide(base: Image.Image, mode: str) -> Image.Image:
 def ffprobe_json(path: Path) -> dict[str, Any]:
     """ffprobe's report of ``path`` (format and streams)."""
     out = subprocess.run(
-        ["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams"]
-        + [str(path)],
+        [
+            *("ffprobe", "-v", "error", "-print_format", "json"),
+            "-show_format",
+            "-show_streams",
+            str(path),
+        ],
         capture_output=True,
         check=True,
     ).stdout
@@ -142,7 +148,19 @@ def first_frame(path: Path, *, autorotate: bool = True) -> Image.Image:
     """The first video frame of ``path`` decoded to RGB (``autorotate=False`` ignores flags)."""
     flags = [] if autorotate else ["-noautorotate"]
     png = subprocess.run(
-        [*FFMPEG, *flags, "-i", str(path), "-frames:v", "1", "-f", "image2pipe", "-c:v", "png", "-"],
+        [
+            *FFMPEG,
+            *flags,
+            "-i",
+            str(path),
+            "-frames:v",
+            "1",
+            "-f",
+            "image2pipe",
+            "-c:v",
+            "png",
+            "-",
+        ],
         capture_output=True,
         check=True,
     ).stdout
@@ -166,3 +184,15 @@ def atom_order(path: Path) -> list[str]:
 
 def _ffmpeg(*args: str) -> None:
     subprocess.run([*FFMPEG, *args], capture_output=True, check=True)
+
+
+def stream(report: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    """The first stream of ``kind`` ("video", "audio") in an ffprobe report, if any."""
+    return next((s for s in report["streams"] if s["codec_type"] == kind), None)
+
+
+def truncate(path: Path, fraction: float) -> Path:
+    """Cut ``path`` to ``fraction`` of its bytes, as an interrupted upload would."""
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * fraction)])
+    return path

@@ -24,10 +24,9 @@ from pathlib import Path
 import ffmpeg
 
 from pipeline.errors import DeadlineExceeded, ProcessingError
+from pipeline.media.limits import ProgressFn
 
 log = logging.getLogger("pony.ffmpeg")
-
-ProgressFn = Callable[[float], None]
 
 STDERR_TAIL = 8 * 1024
 CAPTURE_LIMIT = 16 * 1024 * 1024

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 Size = tuple[int, int]
 
 
@@ -19,13 +21,18 @@ def fit_within(width: int, height: int, max_width: int, max_height: int) -> Size
 
 def even_size_for_height(display_width: int, display_height: int, target_height: int) -> Size:
     """The rendition size for ``target_height``: aspect kept, never taller than the source,
-    both sides rounded to the nearest even number (H.264 4:2:0 needs even sides), at least 2."""
+    both sides rounded to the nearest even number (H.264 4:2:0 needs even sides), at least 2.
+
+    Halves round up unless that would make a side larger than the source's.
+    """
     _check_positive(
         display_width=display_width, display_height=display_height, target_height=target_height
     )
     height = min(target_height, display_height)
     width = display_width * height / display_height
-    return _nearest_even(width), _nearest_even(height)
+    return _nearest_even(width, ceiling=display_width), _nearest_even(
+        height, ceiling=display_height
+    )
 
 
 def normalize_rotation(degrees: float) -> int:
@@ -40,8 +47,11 @@ def rotated_size(width: int, height: int, rotation: int) -> Size:
     return width, height
 
 
-def _nearest_even(value: float) -> int:
-    return max(2, round(value / 2) * 2)
+def _nearest_even(value: float, *, ceiling: int) -> int:
+    even = math.floor(value / 2 + 0.5) * 2
+    if even > ceiling:
+        even -= 2
+    return max(2, even)
 
 
 def _check_positive(**sides: int) -> None:

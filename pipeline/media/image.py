@@ -7,6 +7,7 @@ the alpha channel at a fraction of PNG's size, and every current browser shows i
 
 from __future__ import annotations
 
+import re
 import struct
 from pathlib import Path
 from typing import Literal
@@ -33,6 +34,9 @@ FORMATS |= {"TIFF": "tiff", "BMP": "bmp"}
 DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error)
 """What Pillow raises on a damaged file, beyond ``UnidentifiedImageError``."""
 
+BOMB_ERRORS = (Image.DecompressionBombError, Image.DecompressionBombWarning)
+"""What Pillow raises over its pixel limit (the warning is an error under ``-W error``)."""
+
 _ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
 _SIXTEEN_BIT_MODES = frozenset({"I", "I;16", "I;16L", "I;16B", "I;16N", "F"})
 _KEPT_MODES = frozenset({"L", "RGB", "RGBA"})
@@ -42,21 +46,32 @@ def open_image(path: Path, *, max_pixels: int) -> Image.Image:
     """Open ``path`` lazily (header only), refusing more than ``max_pixels`` pixels.
 
     Raises ``UnidentifiedImageError`` when Pillow does not know the file, ``MediaTooLarge``
-    over the limit. Pillow's own bomb guard is set to the same limit as a backstop; it is a
-    process-wide setting, which is fine as long as one process runs with one ``Limits``.
+    over the limit. Pillow's own bomb guard is set to the same limit as a backstop (it also
+    checks animation frames as they are read); it is a process-wide setting, which is fine
+    as long as one process runs with one ``Limits``.
     """
     Image.MAX_IMAGE_PIXELS = max_pixels
     try:
         image = Image.open(path)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise MediaTooLarge(f"the image is over the limit of {max_pixels:,} pixels") from exc
-    pixels = image.width * image.height
-    if pixels > max_pixels:
+    except BOMB_ERRORS as exc:
+        raise too_many_pixels(bomb_pixels(exc), max_pixels) from exc
+    if image.width * image.height > max_pixels:
         image.close()
-        raise MediaTooLarge(
-            f"the image has {pixels:,} pixels, over the limit of {max_pixels:,} pixels"
-        )
+        raise too_many_pixels(image.width * image.height, max_pixels)
     return image
+
+
+def too_many_pixels(pixels: int | None, max_pixels: int) -> MediaTooLarge:
+    """The error for an image over the pixel limit, naming both numbers when known."""
+    if pixels is None:
+        return MediaTooLarge(f"the image is over the limit of {max_pixels:,} pixels")
+    return MediaTooLarge(f"the image has {pixels:,} pixels, over the limit of {max_pixels:,}")
+
+
+def bomb_pixels(exc: Exception) -> int | None:
+    """The pixel count in Pillow's bomb message: "Image size (N pixels) exceeds limit ..."."""
+    found = re.search(r"\((\d+) pixels\)", str(exc))
+    return int(found.group(1)) if found else None
 
 
 def check_format(image: Image.Image) -> str:
@@ -84,6 +99,8 @@ def load_upright(path: Path, *, max_pixels: int) -> Image.Image:
             return normalize_mode(upright)
     except UnidentifiedImageError as exc:
         raise InvalidMedia("the file is not a recognised image") from exc
+    except BOMB_ERRORS as exc:
+        raise too_many_pixels(bomb_pixels(exc), max_pixels) from exc
     except DECODE_ERRORS as exc:
         raise InvalidMedia("the image is truncated or corrupt") from exc
 
@@ -141,9 +158,12 @@ def save(image: Image.Image, path: Path, *, fmt: ImageFormat, quality: int) -> N
 
 
 def _for_format(image: Image.Image, fmt: ImageFormat) -> Image.Image:
-    """JPEG has no alpha: transparent images are flattened onto white."""
-    if fmt != "jpeg" or image.mode != "RGBA":
-        return image.copy()
-    background = Image.new("RGB", image.size, (255, 255, 255))
-    background.paste(image, mask=image.getchannel("A"))
-    return background
+    """``image`` in a mode ``fmt`` stores: JPEG has no alpha, so transparency is flattened
+    onto white; WebP has no grey, so grey becomes RGB."""
+    if fmt == "jpeg" and image.mode == "RGBA":
+        background = Image.new("RGB", image.size, (255, 255, 255))
+        background.paste(image, mask=image.getchannel("A"))
+        return background
+    if fmt == "webp" and image.mode == "L":
+        return image.convert("RGB")
+    return image.copy()

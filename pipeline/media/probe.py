@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
@@ -21,11 +21,17 @@ from pipeline.errors import (
 )
 from pipeline.media import ffmpeg
 from pipeline.media.geometry import normalize_rotation, rotated_size
-from pipeline.media.image import DECODE_ERRORS, check_format, has_alpha, open_image
+from pipeline.media.image import (
+    BOMB_ERRORS,
+    DECODE_ERRORS,
+    bomb_pixels,
+    check_format,
+    has_alpha,
+    open_image,
+    too_many_pixels,
+)
 from pipeline.media.info import MediaInfo, MediaKind
-
-if TYPE_CHECKING:  # pipeline.ops imports this module; Limits is only an annotation here
-    from pipeline.ops.base import Limits
+from pipeline.media.limits import Limits
 
 VIDEO_LOOKALIKES = frozenset({"MPEG"})
 """Pillow formats that are really video streams: left to ffprobe."""
@@ -64,6 +70,8 @@ def _probe_image(path: Path, *, limits: Limits) -> MediaInfo | None:
             return _image_info(image)
     except UnidentifiedImageError:
         return None
+    except BOMB_ERRORS as exc:
+        raise too_many_pixels(bomb_pixels(exc), limits.max_pixels) from exc
     except DECODE_ERRORS as exc:
         raise InvalidMedia("the image is truncated or corrupt") from exc
 

@@ -7,21 +7,18 @@ under ``pony dev`` and on a fleet.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
 from pipeline.media.info import MediaInfo
-
-ProgressFn = Callable[[float], None]
-"""Called with a fraction in [0, 1]; may raise ``Canceled`` to stop the op."""
+from pipeline.media.limits import Limits, ProgressFn
 
 
-class Queue(str, Enum):
+class Queue(StrEnum):
     LIGHT = "light"
     HEAVY = "heavy"
 
@@ -30,15 +27,6 @@ class Params(BaseModel):
     """Base of every op's parameters: unknown parameters are refused."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Limits:
-    """Guards applied while processing; read from settings at the edge."""
-
-    max_pixels: int = 100_000_000
-    max_duration: float = 4 * 3600.0
-    deadline: float = 3600.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,3 +60,6 @@ class Op(Protocol):
     params: ClassVar[type[Params]]
 
     def run(self, ctx: OpContext, params: Params) -> OpResult: ...
+
+
+__all__ = ["Limits", "Op", "OpContext", "OpResult", "Output", "Params", "ProgressFn", "Queue"]

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from tests import factories
-from tests.decode import ffprobe, stream
+from tests.factories import ffprobe_json, stream
 from tests.integration.conftest import download, start, stop, submit, wait_for, wait_ready
 from tests.services import free_ports
 
@@ -22,9 +22,7 @@ def dev(tmp_path_factory) -> Iterator[httpx.Client]:
     home = tmp_path_factory.mktemp("dev")
     (port,) = free_ports(1)
     url = f"http://127.0.0.1:{port}"
-    env = {
-        key: value for key, value in os.environ.items() if not key.startswith("PONY_")
-    }
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PONY_")}
     env.update(PONY_PUBLIC_URL=url)
     process = start(["dev", "--port", str(port)], env, home / "dev.log", cwd=home)
     try:
@@ -47,5 +45,5 @@ def test_pony_dev_runs_a_video_job(dev, tmp_path):
     clip = factories.make_video(tmp_path / "v.mp4", size=(320, 240), duration=1.0, audio=True)
     job = wait_for(dev, submit(dev, clip)["id"])
     assert job["status"] == "succeeded", job["error"]
-    info = ffprobe(download(dev, job, "mp4_360p", tmp_path))
+    info = ffprobe_json(download(dev, job, "mp4_360p", tmp_path))
     assert stream(info, "video")["height"] == 240

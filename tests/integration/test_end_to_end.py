@@ -4,12 +4,14 @@ SeaweedFS and ffmpeg; outputs downloaded and decoded."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from PIL import Image
 
+from pony.s3 import S3Store, parse_s3_url
 from tests import factories
-from tests.decode import ffprobe, moov_before_mdat, rotation, stream
+from tests.factories import atom_order, ffprobe_json, stream, video_rotation
 from tests.integration.conftest import download, submit, wait_for
 
 pytestmark = pytest.mark.integration
@@ -52,13 +54,13 @@ def test_a_rotated_phone_video_becomes_upright_renditions_a_poster_and_its_thumb
     expected = {"mp4_720p": (360, 640), "mp4_360p": (202, 360)}
     for name, size in expected.items():
         path = download(api, job, name, tmp_path)
-        info = ffprobe(path)
+        info = ffprobe_json(path)
         video, audio = stream(info, "video"), stream(info, "audio")
         assert video["codec_name"] == "h264" and audio["codec_name"] == "aac"
         assert (video["width"], video["height"]) == size
-        assert rotation(video) == 0
+        assert video_rotation(path) == 0
         assert float(info["format"]["duration"]) == pytest.approx(2.0, abs=0.2)
-        assert moov_before_mdat(path)
+        assert atom_order(path).index("moov") < atom_order(path).index("mdat")
     with Image.open(download(api, job, "poster", tmp_path)) as poster:
         assert poster.format == "JPEG" and poster.size == (360, 640)
     with Image.open(download(api, job, "poster_320", tmp_path)) as thumb:
@@ -70,7 +72,7 @@ def test_a_video_without_audio_transcodes_to_video_only(api, tmp_path):
     pipeline = {"steps": {"small": {"op": "video.transcode", "use": ":original", "height": 480}}}
     job = wait_for(api, submit(api, clip, pipeline=json.dumps(pipeline))["id"])
     assert job["status"] == "succeeded", job["error"]
-    info = ffprobe(download(api, job, "small", tmp_path))
+    info = ffprobe_json(download(api, job, "small", tmp_path))
     assert stream(info, "audio") is None
     assert (stream(info, "video")["width"], stream(info, "video")["height"]) == (320, 240)
 
@@ -80,18 +82,27 @@ def test_an_audio_job_makes_aac_in_m4a(api, tmp_path):
     job = wait_for(api, submit(api, sound)["id"])
     assert job["status"] == "succeeded", job["error"]
     assert job["media"]["kind"] == "audio"
-    info = ffprobe(download(api, job, "m4a", tmp_path))
+    info = ffprobe_json(download(api, job, "m4a", tmp_path))
     assert stream(info, "audio")["codec_name"] == "aac" and stream(info, "video") is None
     assert float(info["format"]["duration"]) == pytest.approx(1.5, abs=0.15)
 
 
+def empty(path):
+    path.write_bytes(b"")
+
+
+def text(path):
+    path.write_text("shopping list: hay, oats\n" * 40)
+
+
+def cut_video(path):
+    factories.truncate(factories.make_video(path, size=(320, 240), duration=1.0), 0.5)
+
+
 @pytest.mark.parametrize(
     ("name", "make", "code"),
-    [
-        ("empty.jpg", lambda path: path.write_bytes(b""), "invalid_media"),
-        ("notes.mp4", lambda path: path.write_text("shopping list: hay, oats\n" * 40), "invalid_media"),
-        ("cut.mp4", lambda path: factories.truncate(factories.make_video(path, size=(320, 240), duration=1.0), 0.5), "invalid_media"),
-    ],
+    [("empty.jpg", empty, "invalid_media"), ("notes.mp4", text, "invalid_media"),
+     ("cut.mp4", cut_video, "invalid_media")],
 )  # fmt: skip
 def test_bad_input_ends_failed_with_a_code_and_a_message_without_paths(
     api, tmp_path, name, make, code
@@ -122,35 +133,36 @@ def test_delete_removes_every_stored_object(api, cluster, tmp_path):
     assert api.get(output_url).status_code == 200
     assert api.delete(f"/v1/jobs/{job['id']}").status_code == 204
     assert api.get(f"/v1/jobs/{job['id']}").status_code == 404
-    from pony.s3 import S3Store, parse_s3_url
 
     store = S3Store(parse_s3_url(cluster.env["PONY_STORAGE_URL"]))
-    left = list(store.client.list_objects(store.bucket, prefix=f"", recursive=True))
+    left = list(store.client.list_objects(store.bucket, prefix="", recursive=True))
     assert not [o.object_name for o in left if job["id"] in o.object_name]
 
 
-def test_cancel_stops_a_running_transcode(api, tmp_path):
-    clip = factories.make_video(tmp_path / "long.mp4", size=(1280, 720), duration=20.0, audio=False)
-    pipeline = {"steps": {"slow": {"op": "video.transcode", "use": ":original", "height": 720,
-                                   "preset": "medium", "crf": 18}}}  # fmt: skip
-    job = submit(api, clip, pipeline=json.dumps(pipeline))
-    deadline = 60
-    import time
+def step_of(api, job_id, name):
+    return next(s for s in api.get(f"/v1/jobs/{job_id}").json()["steps"] if s["name"] == name)
 
-    start = time.monotonic()
-    while time.monotonic() - start < deadline:
-        step = next(s for s in api.get(f"/v1/jobs/{job['id']}").json()["steps"] if s["name"] == "slow")
-        if step["status"] == "running" and step["progress"] > 0:
-            break
+
+def until(predicate, *, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
         time.sleep(0.2)
-    else:
-        pytest.fail("the transcode never reported progress")
+    pytest.fail(f"still waiting after {timeout} s")
+
+
+def test_progress_moves_during_a_transcode_and_cancel_stops_it(api, tmp_path):
+    clip = factories.make_video(tmp_path / "long.mp4", size=(1280, 720), duration=20.0, audio=False)
+    slow = {"op": "video.transcode", "use": ":original", "height": 720, "preset": "medium"}
+    job = submit(api, clip, pipeline=json.dumps({"steps": {"slow": slow}}))
+    running = until(
+        lambda: (s := step_of(api, job["id"], "slow"))["progress"] > 0 and s, timeout=60
+    )
+    assert running["status"] == "running" and running["progress"] < 1.0
+    assert 0 < api.get(f"/v1/jobs/{job['id']}").json()["progress"] < 1.0
     assert api.post(f"/v1/jobs/{job['id']}/cancel").json()["status"] == "canceled"
-    start = time.monotonic()
-    while time.monotonic() - start < 30:
-        step = next(s for s in api.get(f"/v1/jobs/{job['id']}").json()["steps"] if s["name"] == "slow")
-        if step["status"] == "canceled":
-            break
-        time.sleep(0.2)
-    assert step["status"] == "canceled"
-    assert step["progress"] < 1.0
+    stopped = until(lambda: (s := step_of(api, job["id"], "slow"))["status"] == "canceled" and s,
+                    timeout=30)  # fmt: skip
+    assert stopped["progress"] < 1.0
+    assert api.get(f"/v1/jobs/{job['id']}").json()["outputs"] == []

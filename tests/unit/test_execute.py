@@ -44,10 +44,18 @@ def submit(runtime, tmp_path, content: bytes, *, document=None):
     runtime.objects.put_file(key, upload, content_type="application/octet-stream")
     source = Source(filename="x", size=len(content), content_type="x", sha256="x", key=key)
     runtime.store.create_job(
-        NewJob(id=job_id, tenant_id=tenant, pipeline="auto" if auto else "custom",
-               expand="kind" if auto else None, source=source, metadata={}, webhook_url=None,
-               notify_email=None, idempotency_key=None,
-               steps=graph.plan(document or {"steps": {}}))  # fmt: skip
+        NewJob(
+            id=job_id,
+            tenant_id=tenant,
+            pipeline="auto" if auto else "custom",
+            expand="kind" if auto else None,
+            source=source,
+            metadata={},
+            webhook_url=None,
+            notify_email=None,
+            idempotency_key=None,
+            steps=graph.plan(document or {"steps": {}}),
+        )
     )
     advance(runtime, job_id)
     return job_id

@@ -21,9 +21,12 @@ def test_a_plan_starts_with_the_probe_and_keeps_the_documents_steps():
     ("document", "words"),
     [
         (doc(a={"op": "nope.op", "use": ":original"}), "unknown op 'nope.op'"),
-        (doc(a={"op": "image.thumbnail", "use": ":original", "wdth": 3}), "unknown parameter 'wdth'"),
+        (
+            doc(a={"op": "image.thumbnail", "use": ":original", "wdth": 3}),
+            "unknown parameter 'wdth'",
+        ),
         (doc(a={"op": "image.thumbnail", "use": "b", "width": 3}), "uses 'b', which is not a step"),
-        (doc(a={"op": "image.thumbnail", "width": 3}), "has no \"use\""),
+        (doc(a={"op": "image.thumbnail", "width": 3}), 'has no "use"'),
         (
             doc(
                 a={"op": "image.thumbnail", "use": "b", "width": 3},
