@@ -47,7 +47,7 @@ class Steps:
     def send(self, job_id: str, step: str, *, queue: str) -> None:
         try:
             self.actors[queue].send(job_id, step)
-        except (dramatiq.errors.ConnectionError, pika.exceptions.AMQPError, OSError) as exc:
+        except (dramatiq.errors.BrokerConnectionError, pika.exceptions.AMQPError, OSError) as exc:
             raise BrokerUnavailable("the job queue is not reachable; try again shortly") from exc
 
     def _retry_when(self, retries: int, exc: BaseException) -> bool:
