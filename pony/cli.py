@@ -52,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
     create = tenants.add_parser("create", help="create a tenant; prints its API key")
     create.add_argument("name")
     create.set_defaults(run=_tenants_create)
+    rotate = tenants.add_parser(
+        "rotate-secret", help="new webhook secret; the old one also signs for 24 h"
+    )
+    rotate.add_argument("name")
+    rotate.set_defaults(run=_tenants_rotate)
 
     db = sub.add_parser("db", help="the job store").add_subparsers(required=True)
     db.add_parser("upgrade", help="create or migrate the schema").set_defaults(run=_db_upgrade)
@@ -109,6 +114,12 @@ def _tenants_create(args: argparse.Namespace) -> int:
             }
         )
     )
+    return 0
+
+
+def _tenants_rotate(args: argparse.Namespace) -> int:
+    secret = wiring.make_store(load_settings()).rotate_secret(args.name)
+    print(json.dumps({"name": args.name, "webhook_secret": secret}))
     return 0
 
 

@@ -6,14 +6,20 @@ import logging
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from pipeline.db.deliveries import DeliveryStore
 from pipeline.db.repository import JobStore
 from pipeline.execute import Runtime
+from pipeline.notify.deliver import Notifier, Sender, hand_out_due
+from pipeline.notify.schedule import parse_schedule
 from pipeline.settings import Settings
 from pipeline.storage import ObjectStore
 from pipeline.storage.local import LocalStore
 from pony.s3 import S3Store, parse_s3_url
 from workers.actors import Steps
 from workers.broker import make_broker
+from workers.mailer import MailSender
+from workers.ticker import Ticker
+from workers.webhook import WebhookSender
 
 log = logging.getLogger("pony")
 DEV_TENANT = "dev"
@@ -47,14 +53,38 @@ def make_steps(settings: Settings) -> Steps:
 
 
 def make_runtime(settings: Settings, steps: Steps) -> Runtime:
-    """The parts steps run with; wires ``steps`` to them as well."""
+    """The parts steps and deliveries run with; wires ``steps`` to them as well."""
     objects = make_objects(settings.storage_url)
     objects.ensure_ready()
     runtime = Runtime(
         store=make_store(settings), objects=objects, dispatcher=steps, limits=settings.limits
     )
     steps.runtime = runtime
+    steps.notifier = make_notifier(settings, runtime.store)
     return runtime
+
+
+def make_notifier(settings: Settings, store: JobStore) -> Notifier:
+    senders: dict[str, Sender] = {
+        "webhook": WebhookSender(allow_private=settings.allow_private_webhooks)
+    }
+    if settings.smtp_url:
+        senders["email"] = MailSender(smtp_url=settings.smtp_url, mail_from=settings.mail_from)
+    return Notifier(
+        deliveries=DeliveryStore(store.engine),
+        store=store,
+        senders=senders,
+        schedule=parse_schedule(settings.webhook_retry_schedule),
+        public_url=settings.public_url,
+    )
+
+
+def start_ticker(steps: Steps) -> Ticker:
+    """Hand due deliveries to the workers every second (any number of these may run)."""
+    notifier = steps.notifier
+    if notifier is None:
+        raise RuntimeError("wire the runtime before the ticker")
+    return Ticker(lambda: hand_out_due(notifier, steps.send_delivery)).start()
 
 
 def broker_ping(steps: Steps) -> None:

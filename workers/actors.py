@@ -1,4 +1,5 @@
-"""The step actors: one per queue, each a thin call into ``pipeline.execute.run_step``.
+"""The actors: one step actor per queue, each a thin call into ``pipeline.execute.run_step``,
+and ``deliver`` (light queue) for one notification attempt.
 
 Messages carry ids only: ``(job_id, step)``. The message id is the step's run token, so a
 redelivery after a worker died resumes the step while a duplicate message skips it.
@@ -13,8 +14,11 @@ from dramatiq.middleware import CurrentMessage
 
 from pipeline.errors import BrokerUnavailable, TransientError
 from pipeline.execute import Runtime, run_step
+from pipeline.notify.deliver import Notifier, deliver
 from pipeline.ops.base import Queue
 
+DELIVER_TIME_LIMIT_MS = 90_000
+"""A delivery attempt is bounded by its sender's own timeouts (15 s for webhooks)."""
 MIN_BACKOFF_MS = 1_000
 MAX_BACKOFF_MS = 60_000
 
@@ -26,6 +30,15 @@ class Steps:
         self.broker = broker
         self.max_retries = max_retries
         self.runtime: Runtime | None = None
+        self.notifier: Notifier | None = None
+        self.deliver_actor = dramatiq.Actor(
+            self._deliver,
+            broker=broker,
+            actor_name="deliver",
+            queue_name=Queue.LIGHT.value,
+            priority=0,
+            options={"max_retries": 0, "time_limit": DELIVER_TIME_LIMIT_MS},
+        )
         self.actors = {
             queue.value: dramatiq.Actor(
                 self._run,
@@ -49,6 +62,17 @@ class Steps:
             self.actors[queue].send(job_id, step)
         except (dramatiq.errors.BrokerConnectionError, pika.exceptions.AMQPError, OSError) as exc:
             raise BrokerUnavailable("the job queue is not reachable; try again shortly") from exc
+
+    def send_delivery(self, delivery_id: str) -> None:
+        try:
+            self.deliver_actor.send(delivery_id)
+        except (dramatiq.errors.BrokerConnectionError, pika.exceptions.AMQPError, OSError) as exc:
+            raise BrokerUnavailable("the job queue is not reachable; try again shortly") from exc
+
+    def _deliver(self, delivery_id: str) -> None:
+        if self.notifier is None:
+            raise RuntimeError("Steps.notifier is not wired")
+        deliver(self.notifier, delivery_id)
 
     def _retry_when(self, retries: int, exc: BaseException) -> bool:
         return isinstance(exc, TransientError) and retries < self.max_retries

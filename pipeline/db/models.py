@@ -32,6 +32,8 @@ tenants = Table(
     Column("name", String(200), nullable=False, unique=True),
     Column("api_key_hash", String(64), nullable=False, unique=True),
     Column("webhook_secret", String(200), nullable=False),
+    Column("previous_webhook_secret", String(200), nullable=True),
+    Column("previous_secret_until", DateTime(timezone=True), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -87,4 +89,36 @@ outputs = Table(
     Column("width", Integer, nullable=True),
     Column("height", Integer, nullable=True),
     Column("duration", Float, nullable=True),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant_id", String(40), nullable=False, index=True),
+    Column("job_id", String(40), nullable=False, index=True),
+    Column("event", String(32), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("target", String(2048), nullable=False),
+    Column("payload", JSON, nullable=True),
+    Column("status", String(16), nullable=False, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True, index=True),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("last_status", Integer, nullable=True),
+    Column("last_error", String(500), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+)
+
+delivery_attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("delivery_id", String(40), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("status", Integer, nullable=True),
+    Column("error", String(500), nullable=True),
+    Column("duration_ms", Integer, nullable=False),
 )

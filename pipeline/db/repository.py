@@ -6,11 +6,12 @@ both finish a step, and exactly one caller ends a job.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -29,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from pipeline.db import models as m
+from pipeline.db.deliveries import create_deliveries
 from pipeline.errors import Conflict, NotFound
 from pipeline.graph import StepSpec
 from pipeline.ids import new_id
@@ -50,6 +52,11 @@ LIVE = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def new_webhook_secret() -> str:
+    """``whsec_`` and 24 random bytes in base64, as the Standard Webhooks libraries expect."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
 def hash_key(api_key: str) -> str:
@@ -126,7 +133,7 @@ class JobStore:
             tenant=new_id("ten"),
             name=name,
             api_key="pk_" + secrets.token_urlsafe(32),
-            webhook_secret="whsec_" + secrets.token_urlsafe(24).replace("-", "+").replace("_", "/"),
+            webhook_secret=new_webhook_secret(),
         )
         row = {
             "id": tenant.tenant,
@@ -146,6 +153,39 @@ class JobStore:
         query = select(m.tenants.c.id).where(m.tenants.c.api_key_hash == hash_key(api_key))
         with self.engine.connect() as conn:
             return conn.execute(query).scalar()
+
+    def webhook_secrets(self, tenant_id: str) -> list[str]:
+        """The secrets to sign with: the current one, and the previous one for a day after a
+        rotation, so receivers can switch over."""
+        query = select(
+            m.tenants.c.webhook_secret,
+            m.tenants.c.previous_webhook_secret,
+            m.tenants.c.previous_secret_until,
+        ).where(m.tenants.c.id == tenant_id)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return []
+        until = _aware(row.previous_secret_until)
+        keep_previous = row.previous_webhook_secret and until is not None and until > now()
+        return [row.webhook_secret, *([row.previous_webhook_secret] if keep_previous else [])]
+
+    def rotate_secret(self, name: str, *, overlap: timedelta = timedelta(hours=24)) -> str:
+        """Give tenant ``name`` a new webhook secret; the old one keeps signing for ``overlap``."""
+        secret = new_webhook_secret()
+        with self.engine.begin() as conn:
+            moved = conn.execute(
+                update(m.tenants)
+                .where(m.tenants.c.name == name)
+                .values(
+                    previous_webhook_secret=m.tenants.c.webhook_secret,
+                    previous_secret_until=now() + overlap,
+                    webhook_secret=secret,
+                )
+            ).rowcount
+        if not moved:
+            raise NotFound(f"no tenant named {name!r}")
+        return secret
 
     def tenant_named(self, name: str) -> str | None:
         with self.engine.connect() as conn:
@@ -247,6 +287,7 @@ class JobStore:
                     )
                     .values(status=StepStatus.CANCELED.value, finished_at=stamp)
                 )
+                _record_notifications(conn, job_id, f"job.{status.value}", stamp)
         return bool(moved)
 
     def set_media(self, job_id: str, media: dict[str, Any]) -> None:
@@ -374,6 +415,19 @@ class JobStore:
                 )
                 .values(status=StepStatus.PENDING.value)
             )
+
+
+def _record_notifications(conn: Any, job_id: str, event: str, stamp: datetime) -> None:
+    row = conn.execute(
+        select(m.jobs.c.tenant_id, m.jobs.c.webhook_url, m.jobs.c.notify_email).where(
+            m.jobs.c.id == job_id
+        )
+    ).one()
+    targets = [("webhook", row.webhook_url)] if row.webhook_url else []
+    targets += [("email", row.notify_email)] if row.notify_email else []
+    create_deliveries(
+        conn, tenant_id=row.tenant_id, job_id=job_id, event=event, targets=targets, at=stamp
+    )
 
 
 def _end_step(
