@@ -6,7 +6,8 @@
     │   ├── UnsupportedMedia       real media of a kind or format we do not take (unsupported_media)
     │   ├── MediaTooLarge          over a size, pixel or duration limit       (media_too_large)
     │   ├── InvalidPipeline        a pipeline document that cannot run        (invalid_pipeline)
-    │   └── InvalidRequest         a request field that breaks the contract   (invalid_request)
+    │   ├── InvalidRequest         a request field that breaks the contract   (invalid_request)
+    │   └── InvalidWebhookUrl      a webhook URL we refuse to call (SSRF)     (invalid_webhook_url)
     ├── TransientError             storage, network, broker: worth retrying
     │   └── BrokerUnavailable      the broker did not take a message         (broker_unavailable)
     ├── ProcessingError            a tool failed on input that probed fine    (processing_failed)
@@ -69,6 +70,12 @@ class InvalidRequest(InputError):
     """A request field that is not what the contract says."""
 
     code = "invalid_request"
+
+
+class InvalidWebhookUrl(InputError):
+    """A webhook URL we refuse to call: not http(s), credentials, or a non-public address."""
+
+    code = "invalid_webhook_url"
 
 
 class TransientError(PonyError):
