@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from pipeline.db.repository import JobStore
 from pipeline.errors import Unauthorized
 from pipeline.execute import Runtime
+from pipeline.feed import Feed
 from pipeline.settings import Settings
 from pipeline.storage import ObjectStore
 
@@ -26,6 +27,8 @@ class Services:
     broker_ping: Callable[[], None]
     open_tenant: str | None = None
     """With auth off (``pony dev``), every request acts as this tenant."""
+    feed: Feed = field(default_factory=Feed)
+    """Wakes event streams when a job changes (the store must announce to the same feed)."""
 
 
 def get_services(request: Request) -> Services:

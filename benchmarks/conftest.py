@@ -5,6 +5,6 @@ pytest registers every fixture found in a conftest's namespace.
 """
 
 from tests.integration.conftest import api, cluster, tenant
-from tests.services import amqp_url, postgres_url, s3_url
+from tests.services import amqp_url, postgres_url, s3_url, smtp_server
 
-__all__ = ["amqp_url", "api", "cluster", "postgres_url", "s3_url", "tenant"]
+__all__ = ["amqp_url", "api", "cluster", "postgres_url", "s3_url", "smtp_server", "tenant"]

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 import uvicorn
+from fastapi import FastAPI
 
 from api.app import create_app
 from pipeline.settings import Settings, load_settings
@@ -79,7 +80,7 @@ def _dev(args: argparse.Namespace) -> int:
     if services.open_tenant is not None:
         print("  auth is OFF: every request acts as tenant 'dev' (use --auth to require keys)")
     try:
-        uvicorn.run(create_app(services), host=args.host, port=args.port, log_level="info")
+        _serve(create_app(services), args)
     finally:
         worker.stop()
     return 0
@@ -87,10 +88,13 @@ def _dev(args: argparse.Namespace) -> int:
 
 def _api(args: argparse.Namespace) -> int:
     settings = _production_settings()
-    uvicorn.run(
-        create_app(api_services(settings)), host=args.host, port=args.port, log_level="info"
-    )
+    _serve(create_app(api_services(settings)), args)
     return 0
+
+
+def _serve(app: FastAPI, args: argparse.Namespace) -> None:
+    """Serve ``app``; open event streams get 10 s to end at shutdown, not forever."""
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=10)
 
 
 def _worker(args: argparse.Namespace) -> int:

@@ -14,7 +14,8 @@ from workers.pool import serve_forever, start_worker
 
 def api_services(settings: Settings, *, steps: Steps | None = None) -> Services:
     steps = steps or wiring.make_steps(settings)
-    runtime = wiring.make_runtime(settings, steps)
+    feed = wiring.make_feed(settings)
+    runtime = wiring.make_runtime(settings, steps, feed=feed)
     open_tenant = None if settings.auth else _dev_tenant(runtime.store)
     return Services(
         settings=settings,
@@ -23,6 +24,7 @@ def api_services(settings: Settings, *, steps: Steps | None = None) -> Services:
         runtime=runtime,
         broker_ping=lambda: wiring.broker_ping(steps),
         open_tenant=open_tenant,
+        feed=feed,
     )
 
 

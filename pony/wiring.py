@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlsplit
 from pipeline.db.deliveries import DeliveryStore
 from pipeline.db.repository import JobStore
 from pipeline.execute import Runtime
+from pipeline.feed import Feed, PostgresListener, libpq_url
 from pipeline.notify.deliver import Notifier, Sender, hand_out_due
 from pipeline.notify.schedule import parse_schedule
 from pipeline.settings import Settings
@@ -34,14 +35,22 @@ def make_objects(url: str) -> ObjectStore:
     raise ValueError("PONY_STORAGE_URL must be s3://... or file:///absolute/folder")
 
 
-def make_store(settings: Settings) -> JobStore:
+def make_store(settings: Settings, *, feed: Feed | None = None) -> JobStore:
     if settings.database_url.startswith("sqlite:///"):
         Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(
             parents=True, exist_ok=True
         )
-    store = JobStore.from_url(settings.database_url)
+    store = JobStore.from_url(settings.database_url, feed=feed)
     store.upgrade()
     return store
+
+
+def make_feed(settings: Settings) -> Feed:
+    """The API's change feed; on PostgreSQL, fed by one ``LISTEN`` thread in this process."""
+    feed = Feed()
+    if settings.database_url.startswith("postgresql"):
+        PostgresListener(libpq_url(settings.database_url), feed).start()
+    return feed
 
 
 def make_steps(settings: Settings) -> Steps:
@@ -52,13 +61,12 @@ def make_steps(settings: Settings) -> Steps:
     )
 
 
-def make_runtime(settings: Settings, steps: Steps) -> Runtime:
+def make_runtime(settings: Settings, steps: Steps, *, feed: Feed | None = None) -> Runtime:
     """The parts steps and deliveries run with; wires ``steps`` to them as well."""
     objects = make_objects(settings.storage_url)
     objects.ensure_ready()
-    runtime = Runtime(
-        store=make_store(settings), objects=objects, dispatcher=steps, limits=settings.limits
-    )
+    store = make_store(settings, feed=feed)
+    runtime = Runtime(store=store, objects=objects, dispatcher=steps, limits=settings.limits)
     steps.runtime = runtime
     steps.notifier = make_notifier(settings, runtime.store)
     return runtime
@@ -69,7 +77,9 @@ def make_notifier(settings: Settings, store: JobStore) -> Notifier:
         "webhook": WebhookSender(allow_private=settings.allow_private_webhooks)
     }
     if settings.smtp_url:
-        senders["email"] = MailSender(smtp_url=settings.smtp_url, mail_from=settings.mail_from)
+        senders["email"] = MailSender(
+            smtp_url=settings.smtp_url, mail_from=settings.mail_from, public_url=settings.public_url
+        )
     return Notifier(
         deliveries=DeliveryStore(store.engine),
         store=store,

@@ -22,6 +22,7 @@ from pipeline.errors import (
 )
 from pipeline.ids import new_id
 from pipeline.jobs import Job, JobStatus
+from pipeline.notify.ssrf import check_url
 from pipeline.storage import job_prefix, original_key
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -147,8 +148,8 @@ def _plan(pipeline: str) -> tuple[str, list[graph.StepSpec], str | None]:
 def _extras(
     services: Services, webhook_url: str | None, notify_email: str | None, metadata: str | None
 ) -> dict[str, Any]:
-    if webhook_url and not webhook_url.startswith(("http://", "https://")):
-        raise InvalidRequest("webhook_url must be an http:// or https:// URL")
+    if webhook_url:
+        check_url(webhook_url, allow_private=services.settings.allow_private_webhooks)
     if notify_email:
         if services.settings.smtp_url is None:
             raise InvalidRequest("email notifications are off: this server has no PONY_SMTP_URL")

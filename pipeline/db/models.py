@@ -16,7 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 metadata = MetaData()
 
 schema_info = Table(
@@ -55,6 +55,8 @@ jobs = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True), nullable=True),
+    # Bumped by every write a reader could see: event stream ids, and "did anything change?"
+    Column("version", Integer, nullable=False, default=1, server_default="1"),
     UniqueConstraint("tenant_id", "idempotency_key", name="uq_jobs_idempotency"),
 )
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
     text,
     update,
@@ -32,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from pipeline.db import models as m
 from pipeline.db.deliveries import create_deliveries
 from pipeline.errors import Conflict, NotFound
+from pipeline.feed import CHANNEL, Feed
 from pipeline.graph import StepSpec
 from pipeline.ids import new_id
 from pipeline.jobs import (
@@ -101,12 +103,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 class JobStore:
-    def __init__(self, engine: Engine) -> None:
+    """Every write a reader could see bumps the job's ``version`` and announces the change:
+    ``pg_notify`` in the transaction on PostgreSQL, else ``feed.publish`` after the commit."""
+
+    def __init__(self, engine: Engine, *, feed: Feed | None = None) -> None:
         self.engine = engine
+        self.feed = feed
+        self._notify_in_sql = engine.dialect.name == "postgresql"
 
     @classmethod
-    def from_url(cls, url: str) -> JobStore:
-        return cls(make_engine(url))
+    def from_url(cls, url: str, *, feed: Feed | None = None) -> JobStore:
+        return cls(make_engine(url), feed=feed)
 
     # schema and health
 
@@ -119,8 +126,11 @@ class JobStore:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(7243011)"))
             m.metadata.create_all(conn)
+            _add_job_version(conn)
             if conn.execute(select(m.schema_info.c.version)).first() is None:
                 conn.execute(insert(m.schema_info).values(version=m.SCHEMA_VERSION))
+            else:
+                conn.execute(update(m.schema_info).values(version=m.SCHEMA_VERSION))
 
     def ping(self) -> None:
         with self.engine.connect() as conn:
@@ -227,6 +237,11 @@ class JobStore:
         return self.get_job(job_id) if job_id else None
 
     def get_job(self, job_id: str, *, tenant_id: str | None = None) -> Job:
+        return self.read_job(job_id, tenant_id=tenant_id)[0]
+
+    def read_job(self, job_id: str, *, tenant_id: str | None = None) -> tuple[Job, int]:
+        """The job and its version. The job row is read first, so the steps and outputs are
+        at least as new as the version says."""
         with self.engine.connect() as conn:
             row = conn.execute(select(m.jobs).where(m.jobs.c.id == job_id)).first()
             if row is None or (tenant_id is not None and row.tenant_id != tenant_id):
@@ -237,7 +252,8 @@ class JobStore:
             output_rows = conn.execute(
                 select(m.outputs).where(m.outputs.c.job_id == job_id).order_by(m.outputs.c.name)
             ).all()
-        return _job(row, [_step(r) for r in step_rows], [_output(r) for r in output_rows])
+        job = _job(row, [_step(r) for r in step_rows], [_output(r) for r in output_rows])
+        return job, row.version
 
     def list_jobs(
         self, tenant_id: str, *, status: JobStatus | None, limit: int, cursor: str | None
@@ -264,6 +280,8 @@ class JobStore:
             conn.execute(delete(m.outputs).where(m.outputs.c.job_id == job_id))
             conn.execute(delete(m.steps).where(m.steps.c.job_id == job_id))
             conn.execute(delete(m.jobs).where(m.jobs.c.id == job_id))
+            self._notify(conn, job_id)
+        self._announce(job_id)
 
     def finish_job(self, job_id: str, status: JobStatus, error: JobError | None = None) -> bool:
         """Move a live job to a final status; ``True`` only for the one caller that did it."""
@@ -288,13 +306,16 @@ class JobStore:
                     .values(status=StepStatus.CANCELED.value, finished_at=stamp)
                 )
                 _record_notifications(conn, job_id, f"job.{status.value}", stamp)
-        return bool(moved)
+                self._bump(conn, job_id)
+        return self._announced(job_id, bool(moved))
 
     def set_media(self, job_id: str, media: dict[str, Any]) -> None:
         with self.engine.begin() as conn:
             conn.execute(
                 update(m.jobs).where(m.jobs.c.id == job_id).values(media=media, updated_at=now())
             )
+            self._bump(conn, job_id)
+        self._announce(job_id)
 
     def expand(self, job_id: str, specs: Sequence[StepSpec]) -> bool:
         """Add the steps a preset grew into, once: only the caller that claims it adds them."""
@@ -307,7 +328,8 @@ class JobStore:
             if claimed:
                 count = conn.execute(select(m.steps.c.name).where(m.steps.c.job_id == job_id)).all()
                 _insert_steps(conn, job_id, specs, start=len(count))
-        return bool(claimed)
+                self._bump(conn, job_id)
+        return self._announced(job_id, bool(claimed))
 
     # steps
 
@@ -347,12 +369,14 @@ class JobStore:
                 .values(status=JobStatus.RUNNING.value, updated_at=stamp)
             )
             row = conn.execute(select(m.steps).where(mine)).one()
+            self._bump(conn, job_id)
+        self._announce(job_id)
         return _step(row)
 
     def set_progress(self, job_id: str, name: str, progress: float) -> JobStatus:
         """Record a running step's progress; answer the job's status (to notice a cancel)."""
         with self.engine.begin() as conn:
-            conn.execute(
+            moved = conn.execute(
                 update(m.steps)
                 .where(
                     and_(
@@ -362,8 +386,11 @@ class JobStore:
                     )
                 )
                 .values(progress=max(0.0, min(progress, 1.0)))
-            )
+            ).rowcount
+            if moved:
+                self._bump(conn, job_id)
             status = conn.execute(select(m.jobs.c.status).where(m.jobs.c.id == job_id)).scalar()
+        self._announced(job_id, bool(moved))
         return JobStatus(status) if status else JobStatus.CANCELED
 
     def succeed_step(self, job_id: str, name: str, output: OutputRecord | None) -> bool:
@@ -376,11 +403,16 @@ class JobStore:
                     )
                 )
                 conn.execute(insert(m.outputs).values(job_id=job_id, **_output_dict(output)))
-        return moved
+            if moved:
+                self._bump(conn, job_id)
+        return self._announced(job_id, moved)
 
     def fail_step(self, job_id: str, name: str, status: StepStatus, error: JobError | None) -> bool:
         with self.engine.begin() as conn:
-            return _end_step(conn, job_id, name, status, error)
+            moved = _end_step(conn, job_id, name, status, error)
+            if moved:
+                self._bump(conn, job_id)
+        return self._announced(job_id, moved)
 
     def mark_queued(self, job_id: str, names: Iterable[str]) -> list[str]:
         """Move pending steps to queued; answer the ones this caller moved."""
@@ -399,12 +431,15 @@ class JobStore:
                     .values(status=StepStatus.QUEUED.value)
                 ).rowcount:
                     moved.append(name)
+            if moved:
+                self._bump(conn, job_id)
+        self._announced(job_id, bool(moved))
         return moved
 
     def unqueue(self, job_id: str, names: Iterable[str]) -> None:
         """Put steps whose message the broker refused back to pending."""
         with self.engine.begin() as conn:
-            conn.execute(
+            moved = conn.execute(
                 update(m.steps)
                 .where(
                     and_(
@@ -414,7 +449,39 @@ class JobStore:
                     )
                 )
                 .values(status=StepStatus.PENDING.value)
-            )
+            ).rowcount
+            if moved:
+                self._bump(conn, job_id)
+        self._announced(job_id, bool(moved))
+
+    # the change feed
+
+    def _bump(self, conn: Any, job_id: str) -> None:
+        """Inside a write: the job reads differently now."""
+        conn.execute(
+            update(m.jobs).where(m.jobs.c.id == job_id).values(version=m.jobs.c.version + 1)
+        )
+        self._notify(conn, job_id)
+
+    def _notify(self, conn: Any, job_id: str) -> None:
+        if self._notify_in_sql:  # delivered at commit, to every listening process
+            conn.execute(select(func.pg_notify(CHANNEL, job_id)))
+
+    def _announce(self, job_id: str) -> None:
+        """After the commit: tell this process's streams (PostgreSQL's NOTIFY did it already)."""
+        if self.feed is not None and not self._notify_in_sql:
+            self.feed.publish(job_id)
+
+    def _announced(self, job_id: str, changed: bool) -> bool:
+        if changed:
+            self._announce(job_id)
+        return changed
+
+
+def _add_job_version(conn: Any) -> None:
+    """Schema 1 to 2: ``jobs.version``, for databases made before it existed."""
+    if "version" not in {c["name"] for c in inspect(conn).get_columns("jobs")}:
+        conn.execute(text("ALTER TABLE jobs ADD COLUMN version INTEGER NOT NULL DEFAULT 1"))
 
 
 def _record_notifications(conn: Any, job_id: str, event: str, stamp: datetime) -> None:

@@ -80,7 +80,7 @@ def wait_ready(url: str, processes: list[subprocess.Popen[bytes]], logs: Path) -
 
 
 @pytest.fixture(scope="session")
-def cluster(postgres_url, amqp_url, s3_url, tmp_path_factory) -> Iterator[Cluster]:
+def cluster(postgres_url, amqp_url, s3_url, smtp_server, tmp_path_factory) -> Iterator[Cluster]:
     logs = tmp_path_factory.mktemp("pony-logs")
     (port,) = free_ports(1)
     url = f"http://127.0.0.1:{port}"
@@ -91,6 +91,9 @@ def cluster(postgres_url, amqp_url, s3_url, tmp_path_factory) -> Iterator[Cluste
         "PONY_STORAGE_URL": s3_url,
         "PONY_PUBLIC_URL": url,
         "PONY_FFMPEG_DEADLINE": "120",
+        "PONY_ALLOW_PRIVATE_WEBHOOKS": "1",
+        "PONY_WEBHOOK_RETRY_SCHEDULE": "0.2,0.2,0.2",
+        "PONY_SMTP_URL": smtp_server.url,
     }
     made = Cluster(url=url, env=env, logs=logs)
     made.pony("db", "upgrade")
@@ -115,6 +118,23 @@ def tenant(cluster) -> dict[str, str]:
 def api(cluster, tenant) -> Iterator[httpx.Client]:
     with cluster.client(tenant["api_key"]) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def dev(tmp_path_factory) -> Iterator[httpx.Client]:
+    """``pony dev`` in a folder of its own (SQLite, local objects, auth off), as a client."""
+    home = tmp_path_factory.mktemp("dev")
+    (port,) = free_ports(1)
+    url = f"http://127.0.0.1:{port}"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PONY_")}
+    env.update(PONY_PUBLIC_URL=url)
+    process = start(["dev", "--port", str(port)], env, home / "dev.log", cwd=home)
+    try:
+        wait_ready(url, [process], home)
+        with httpx.Client(base_url=url, timeout=30) as client:
+            yield client
+    finally:
+        stop(process)
 
 
 def submit(client: httpx.Client, path: Path, **data: str) -> dict[str, Any]:

@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-
-import httpx
 import pytest
 from PIL import Image
 
 from tests import factories
 from tests.factories import ffprobe_json, stream
-from tests.integration.conftest import download, start, stop, submit, wait_for, wait_ready
-from tests.services import free_ports
+from tests.integration.conftest import download, submit, wait_for
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def dev(tmp_path_factory) -> Iterator[httpx.Client]:
-    home = tmp_path_factory.mktemp("dev")
-    (port,) = free_ports(1)
-    url = f"http://127.0.0.1:{port}"
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PONY_")}
-    env.update(PONY_PUBLIC_URL=url)
-    process = start(["dev", "--port", str(port)], env, home / "dev.log", cwd=home)
-    try:
-        wait_ready(url, [process], home)
-        with httpx.Client(base_url=url, timeout=30) as client:
-            yield client
-    finally:
-        stop(process)
 
 
 def test_pony_dev_runs_an_image_job_without_a_key(dev, tmp_path):

@@ -4,6 +4,7 @@ SeaweedFS and ffmpeg; outputs downloaded and decoded."""
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 
 import pytest
@@ -12,7 +13,7 @@ from PIL import Image
 from pony.s3 import S3Store, parse_s3_url
 from tests import factories
 from tests.factories import atom_order, ffprobe_json, stream, video_rotation
-from tests.integration.conftest import download, submit, wait_for
+from tests.integration.conftest import PONY, download, submit, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -166,3 +167,15 @@ def test_progress_moves_during_a_transcode_and_cancel_stops_it(api, tmp_path):
                     timeout=30)  # fmt: skip
     assert stopped["progress"] < 1.0
     assert api.get(f"/v1/jobs/{job['id']}").json()["outputs"] == []
+
+
+def test_pony_submit_uploads_follows_and_prints_the_job(cluster, tenant, tmp_path):
+    photo = factories.make_image(tmp_path / "cli.png", size=(100, 50), mode="RGB", fmt="PNG")
+    env = {**cluster.env, "PONY_URL": cluster.url, "PONY_API_KEY": tenant["api_key"]}
+    done = subprocess.run(
+        [PONY, "submit", str(photo), "--wait", "--json"],
+        env=env, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    job = json.loads(done.stdout)
+    assert job["status"] == "succeeded"
+    assert {o["name"] for o in job["outputs"]} == {"thumb_320", "thumb_1280"}
