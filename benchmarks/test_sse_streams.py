@@ -37,7 +37,7 @@ import pytest
 
 from pipeline.feed import libpq_url
 from tests.factories import make_video
-from tests.integration.conftest import PONY, start, stop, submit, wait_ready
+from tests.integration.conftest import PONY, pony_env, start, stop, submit, wait_ready
 from tests.services import free_ports
 
 STREAMS = int(os.environ.get("BENCH_STREAMS", "100"))
@@ -65,13 +65,7 @@ def stack(postgres_url, amqp_url, s3_url, tmp_path_factory) -> Iterator[Stack]:
     logs = tmp_path_factory.mktemp("sse-logs")
     (port,) = free_ports(1)
     url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "PONY_DATABASE_URL": postgres_url,
-        "PONY_BROKER_URL": amqp_url,
-        "PONY_STORAGE_URL": s3_url,
-        "PONY_PUBLIC_URL": url,
-    }
+    env = pony_env(postgres_url, amqp_url, s3_url, url)
     subprocess.run([PONY, "db", "upgrade"], env=env, check=True, capture_output=True)
     api = start(["api", "--port", str(port)], env, logs / "api.log")
     made = Stack(url=url, env=env, logs=logs, api_pid=api.pid)

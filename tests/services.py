@@ -351,12 +351,19 @@ def smtp_server() -> Iterator[SmtpServer]:
     """An SMTP server on a free loopback port that keeps every message it receives."""
     (port,) = free_ports(1)
     server = SmtpServer(host=LOCALHOST, port=port)
-    controller = Controller(RecordingHandler(server), hostname=LOCALHOST, port=port)
+    with smtp_controller(RecordingHandler(server), port=port):
+        yield server
+
+
+@contextlib.contextmanager
+def smtp_controller(handler: object, *, port: int, **options: Any) -> Iterator[None]:
+    """Run an aiosmtpd ``handler`` on the loopback ``port`` for the ``with`` block."""
+    controller = Controller(handler, hostname=LOCALHOST, port=port, **options)
     try:
         controller.start()
     except (OSError, RuntimeError) as exc:
         unavailable(f"cannot start an SMTP server on {LOCALHOST}:{port}: {exc}")
     try:
-        yield server
+        yield
     finally:
         controller.stop()

@@ -79,17 +79,24 @@ def wait_ready(url: str, processes: list[subprocess.Popen[bytes]], logs: Path) -
     pytest.fail(f"pony api/worker did not become ready: {tails}")
 
 
+def pony_env(postgres_url: str, amqp_url: str, s3_url: str, url: str) -> dict[str, str]:
+    """This environment plus the PONY_ variables for the production shape on these services."""
+    return {
+        **os.environ,
+        "PONY_DATABASE_URL": postgres_url,
+        "PONY_BROKER_URL": amqp_url,
+        "PONY_STORAGE_URL": s3_url,
+        "PONY_PUBLIC_URL": url,
+    }
+
+
 @pytest.fixture(scope="session")
 def cluster(postgres_url, amqp_url, s3_url, smtp_server, tmp_path_factory) -> Iterator[Cluster]:
     logs = tmp_path_factory.mktemp("pony-logs")
     (port,) = free_ports(1)
     url = f"http://127.0.0.1:{port}"
     env = {
-        **os.environ,
-        "PONY_DATABASE_URL": postgres_url,
-        "PONY_BROKER_URL": amqp_url,
-        "PONY_STORAGE_URL": s3_url,
-        "PONY_PUBLIC_URL": url,
+        **pony_env(postgres_url, amqp_url, s3_url, url),
         "PONY_FFMPEG_DEADLINE": "120",
         "PONY_ALLOW_PRIVATE_WEBHOOKS": "1",
         "PONY_WEBHOOK_RETRY_SCHEDULE": "0.2,0.2,0.2",

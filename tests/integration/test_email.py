@@ -20,14 +20,13 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from pipeline.db.deliveries import Delivery
 from pipeline.notify.deliver import SendResult
 from tests import factories
 from tests.integration.conftest import submit, wait_for
-from tests.services import LOCALHOST, free_ports, unavailable
+from tests.services import LOCALHOST, free_ports, smtp_controller, unavailable
 from workers.mailer import MailSender
 
 pytestmark = pytest.mark.integration
@@ -123,15 +122,8 @@ class ScriptedHandler:
 def running(handler: ScriptedHandler, **options: Any) -> Iterator[int]:
     """An aiosmtpd server on a free loopback port; yields the port."""
     (port,) = free_ports(1)
-    controller = Controller(handler, hostname=LOCALHOST, port=port, **options)
-    try:
-        controller.start()
-    except (OSError, RuntimeError) as exc:
-        unavailable(f"cannot start an SMTP server on {LOCALHOST}:{port}: {exc}")
-    try:
+    with smtp_controller(handler, port=port, **options):
         yield port
-    finally:
-        controller.stop()
 
 
 @dataclass(frozen=True)
