@@ -72,7 +72,9 @@ def run_step(rt: Runtime, job_id: str, name: str, *, token: str, last_try: bool)
         log.exception("step %s of job %s crashed", name, job_id)
         fail(rt, job_id, name, ProcessingError("an internal error stopped this step"), cause=exc)
         return
-    rt.store.succeed_step(job_id, name, record)
+    if not rt.store.succeed_step(job_id, name, record) and record is not None:
+        # The job was canceled or deleted while the step ran: keep no unrecorded output.
+        rt.objects.delete_prefix(record.key.rsplit("/", 1)[0] + "/")
     advance(rt, job_id)
 
 

@@ -10,15 +10,16 @@ from __future__ import annotations
 import dramatiq
 import pika.exceptions
 from dramatiq import Broker
-from dramatiq.middleware import CurrentMessage
+from dramatiq.middleware import CurrentMessage, TimeLimitExceeded
 
-from pipeline.errors import BrokerUnavailable, TransientError
-from pipeline.execute import Runtime, run_step
+from pipeline.errors import BrokerUnavailable, DeadlineExceeded, TransientError
+from pipeline.execute import Runtime, fail, run_step
 from pipeline.notify.deliver import Notifier, deliver
 from pipeline.ops.base import Queue
 
 DELIVER_TIME_LIMIT_MS = 90_000
 """A delivery attempt is bounded by its sender's own timeouts (15 s for webhooks)."""
+TIME_LIMIT_MESSAGE = "the step ran past the worker's time limit and was stopped"
 MIN_BACKOFF_MS = 1_000
 MAX_BACKOFF_MS = 60_000
 
@@ -83,4 +84,9 @@ class Steps:
         message = CurrentMessage.get_current_message()
         token = message.message_id if message else f"{job_id}:{step}"
         retries = int(message.options.get("retries", 0)) if message else 0
-        run_step(self.runtime, job_id, step, token=token, last_try=retries >= self.max_retries)
+        try:
+            run_step(self.runtime, job_id, step, token=token, last_try=retries >= self.max_retries)
+        except TimeLimitExceeded:
+            # An interrupt, not an Exception: without this the message would be dead-lettered
+            # and the step left running forever.
+            fail(self.runtime, job_id, step, DeadlineExceeded(TIME_LIMIT_MESSAGE))

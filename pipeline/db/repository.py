@@ -394,9 +394,13 @@ class JobStore:
         return JobStatus(status) if status else JobStatus.CANCELED
 
     def succeed_step(self, job_id: str, name: str, output: OutputRecord | None) -> bool:
+        """End a step as succeeded with its output; once its job has ended (canceled, failed or
+        deleted) the step is canceled instead, its output not recorded, and the answer False."""
         with self.engine.begin() as conn:
-            moved = _end_step(conn, job_id, name, StepStatus.SUCCEEDED, None)
-            if moved and output is not None:
+            live = conn.execute(select(m.jobs.c.status).where(m.jobs.c.id == job_id)).scalar()
+            status = StepStatus.SUCCEEDED if live in LIVE else StepStatus.CANCELED
+            moved = _end_step(conn, job_id, name, status, None)
+            if moved and output is not None and status == StepStatus.SUCCEEDED:
                 conn.execute(
                     delete(m.outputs).where(
                         and_(m.outputs.c.job_id == job_id, m.outputs.c.name == output.name)
@@ -405,7 +409,7 @@ class JobStore:
                 conn.execute(insert(m.outputs).values(job_id=job_id, **_output_dict(output)))
             if moved:
                 self._bump(conn, job_id)
-        return self._announced(job_id, moved)
+        return self._announced(job_id, moved) and status == StepStatus.SUCCEEDED
 
     def fail_step(self, job_id: str, name: str, status: StepStatus, error: JobError | None) -> bool:
         with self.engine.begin() as conn:

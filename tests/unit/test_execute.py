@@ -127,3 +127,26 @@ def test_a_video_step_on_an_image_upload_fails_with_unsupported_media(runtime, t
     assert failed.status == JobStatus.FAILED
     assert failed.error.code == "unsupported_media" and failed.error.step == "probe"
     assert failed.step("mp4").status == StepStatus.CANCELED
+
+
+class CancelOnPut(MemoryStore):
+    """Storage that sees the job canceled just as a step stores its output."""
+
+    store: JobStore
+
+    def put_file(self, key, path, *, content_type):
+        super().put_file(key, path, content_type=content_type)
+        if "/thumb/" in key:
+            self.store.finish_job(key.split("/")[1], JobStatus.CANCELED)
+
+
+def test_an_output_stored_after_a_cancel_is_removed_again(runtime, tmp_path):
+    objects = CancelOnPut()
+    objects.store = runtime.store
+    racing = Runtime(**{**runtime.__dict__, "objects": objects})
+    document = {"steps": {"thumb": {"op": "image.thumbnail", "use": ":original", "width": 8}}}
+    job_id = submit(racing, tmp_path, jpeg_bytes(tmp_path, (32, 32)), document=document)
+    drain(racing)
+    job = runtime.store.get_job(job_id)
+    assert job.status == JobStatus.CANCELED and job.outputs == ()
+    assert [key for key in objects.objects if "/thumb/" in key] == []
