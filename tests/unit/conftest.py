@@ -1,4 +1,4 @@
-"""Media shared by the media tests, made once per session (each clip costs ffmpeg time)."""
+"""Media shared by the unit tests, made once per session (each clip costs ffmpeg time)."""
 
 from __future__ import annotations
 
@@ -27,3 +27,8 @@ def rotated_video(media_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def audio(media_dir: Path) -> Path:
     return make_audio(media_dir / "tone.mp3")
+
+
+@pytest.fixture(scope="session")
+def silent_video(media_dir: Path) -> Path:
+    return make_video(media_dir / "silent.mp4", audio=False)
