@@ -15,6 +15,11 @@ from typing import Any
 
 from PIL import Image
 
+from pipeline import graph
+from pipeline.db.repository import NewJob
+from pipeline.ids import new_id
+from pipeline.jobs import Source
+
 FFMPEG = ("ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y")
 RED, BLUE = (255, 0, 0), (0, 0, 255)
 
@@ -196,3 +201,20 @@ def truncate(path: Path, fraction: float) -> Path:
     data = path.read_bytes()
     path.write_bytes(data[: int(len(data) * fraction)])
     return path
+
+
+def new_job(tenant_id: str, *, document: dict[str, Any] | None = None, **fields: Any) -> NewJob:
+    """A job to insert: the probe plus ``document``'s steps; ``fields`` override the rest."""
+    values: dict[str, Any] = {
+        "id": new_id("job"),
+        "tenant_id": tenant_id,
+        "pipeline": "custom",
+        "expand": None,
+        "source": Source(filename="a.jpg", size=3, content_type="image/jpeg", sha256="x", key="k"),
+        "metadata": {},
+        "webhook_url": None,
+        "notify_email": None,
+        "idempotency_key": None,
+        "steps": graph.plan(document or {"steps": {}}),
+    }
+    return NewJob(**{**values, **fields})

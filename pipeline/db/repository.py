@@ -29,6 +29,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 
 from pipeline.db import models as m
 from pipeline.db.deliveries import create_deliveries
@@ -378,13 +379,7 @@ class JobStore:
         with self.engine.begin() as conn:
             moved = conn.execute(
                 update(m.steps)
-                .where(
-                    and_(
-                        m.steps.c.job_id == job_id,
-                        m.steps.c.name == name,
-                        m.steps.c.status == StepStatus.RUNNING.value,
-                    )
-                )
+                .where(_steps(job_id, [name], StepStatus.RUNNING))
                 .values(progress=max(0.0, min(progress, 1.0)))
             ).rowcount
             if moved:
@@ -425,13 +420,7 @@ class JobStore:
             for name in names:
                 if conn.execute(
                     update(m.steps)
-                    .where(
-                        and_(
-                            m.steps.c.job_id == job_id,
-                            m.steps.c.name == name,
-                            m.steps.c.status == StepStatus.PENDING.value,
-                        )
-                    )
+                    .where(_steps(job_id, [name], StepStatus.PENDING))
                     .values(status=StepStatus.QUEUED.value)
                 ).rowcount:
                     moved.append(name)
@@ -445,13 +434,7 @@ class JobStore:
         with self.engine.begin() as conn:
             moved = conn.execute(
                 update(m.steps)
-                .where(
-                    and_(
-                        m.steps.c.job_id == job_id,
-                        m.steps.c.name.in_(list(names)),
-                        m.steps.c.status == StepStatus.QUEUED.value,
-                    )
-                )
+                .where(_steps(job_id, names, StepStatus.QUEUED))
                 .values(status=StepStatus.PENDING.value)
             ).rowcount
             if moved:
@@ -501,19 +484,22 @@ def _record_notifications(conn: Any, job_id: str, event: str, stamp: datetime) -
     )
 
 
+def _steps(job_id: str, names: Iterable[str], *statuses: StepStatus) -> ColumnElement[bool]:
+    """The rows of ``names`` in job ``job_id`` that are in one of ``statuses``."""
+    return and_(
+        m.steps.c.job_id == job_id,
+        m.steps.c.name.in_(list(names)),
+        m.steps.c.status.in_(_values(statuses)),
+    )
+
+
 def _end_step(
     conn: Any, job_id: str, name: str, status: StepStatus, error: JobError | None
 ) -> bool:
     return bool(
         conn.execute(
             update(m.steps)
-            .where(
-                and_(
-                    m.steps.c.job_id == job_id,
-                    m.steps.c.name == name,
-                    m.steps.c.status.in_(_values((*NOT_STARTED, StepStatus.RUNNING))),
-                )
-            )
+            .where(_steps(job_id, [name], *NOT_STARTED, StepStatus.RUNNING))
             .values(
                 status=status.value,
                 progress=1.0 if status == StepStatus.SUCCEEDED else m.steps.c.progress,

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from pipeline import graph
-from pipeline.db.repository import JobStore, NewJob
+from pipeline.db.repository import JobStore
 from pipeline.dispatch import RecordingDispatcher
 from pipeline.errors import TransientError
 from pipeline.execute import Runtime, advance, run_step
@@ -14,6 +13,7 @@ from pipeline.ids import new_id
 from pipeline.jobs import JobStatus, Source, StepStatus
 from pipeline.ops.base import Limits
 from pipeline.storage.memory import MemoryStore
+from tests.factories import new_job
 
 
 class FlakyStore(MemoryStore):
@@ -44,17 +44,13 @@ def submit(runtime, tmp_path, content: bytes, *, document=None):
     runtime.objects.put_file(key, upload, content_type="application/octet-stream")
     source = Source(filename="x", size=len(content), content_type="x", sha256="x", key=key)
     runtime.store.create_job(
-        NewJob(
+        new_job(
+            tenant,
+            document=document,
             id=job_id,
-            tenant_id=tenant,
             pipeline="auto" if auto else "custom",
             expand="kind" if auto else None,
             source=source,
-            metadata={},
-            webhook_url=None,
-            notify_email=None,
-            idempotency_key=None,
-            steps=graph.plan(document or {"steps": {}}),
         )
     )
     advance(runtime, job_id)

@@ -1,10 +1,10 @@
 import pytest
 
 from pipeline import graph
-from pipeline.db.repository import JobStore, NewJob
+from pipeline.db.repository import JobStore
 from pipeline.errors import Conflict, NotFound
-from pipeline.ids import new_id
-from pipeline.jobs import JobStatus, OutputRecord, Source, StepStatus
+from pipeline.jobs import JobStatus, OutputRecord, StepStatus
+from tests import factories
 
 THUMB = {"steps": {"thumb": {"op": "image.thumbnail", "use": ":original", "width": 64}}}
 
@@ -22,19 +22,7 @@ def tenant(store):
 
 
 def new_job(tenant, *, key=None, document=THUMB):
-    job_id = new_id("job")
-    return NewJob(
-        id=job_id,
-        tenant_id=tenant,
-        pipeline="custom",
-        expand=None,
-        source=Source(filename="a.jpg", size=3, content_type="image/jpeg", sha256="x", key="k"),
-        metadata={"order": 7},
-        webhook_url=None,
-        notify_email=None,
-        idempotency_key=key,
-        steps=graph.plan(document),
-    )
+    return factories.new_job(tenant, document=document, idempotency_key=key, metadata={"order": 7})
 
 
 def test_a_created_job_reads_back_with_its_steps_in_order(store, tenant):
@@ -111,8 +99,7 @@ def test_progress_answers_the_jobs_status_so_a_running_step_sees_a_cancel(store,
 
 
 def test_expansion_adds_steps_only_once(store, tenant):
-    made = new_job(tenant, document={"steps": {}})
-    job = store.create_job(NewJob(**{**made.__dict__, "expand": "kind", "pipeline": "auto"}))
+    job = store.create_job(factories.new_job(tenant, expand="kind", pipeline="auto"))
     extra = graph.parse_steps(THUMB)
     assert store.expand(job.id, extra) is True
     assert store.expand(job.id, extra) is False

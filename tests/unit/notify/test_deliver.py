@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeline import graph
 from pipeline.db.deliveries import DeliveryStatus, DeliveryStore
-from pipeline.db.repository import JobStore, NewJob
+from pipeline.db.repository import JobStore
 from pipeline.ids import new_id
 from pipeline.jobs import JobStatus, Source
 from pipeline.notify.deliver import Notifier, SendResult, deliver, hand_out_due
+from tests.factories import new_job
 
 
 class ScriptedSender:
@@ -49,17 +49,11 @@ def ended_job(store, status=JobStatus.SUCCEEDED):
     tenant = store.create_tenant(new_id("t")).tenant
     source = Source(filename="a.png", size=1, content_type="image/png", sha256="x", key="k")
     job = store.create_job(
-        NewJob(
-            id=new_id("job"),
-            tenant_id=tenant,
-            pipeline="custom",
-            expand=None,
+        new_job(
+            tenant,
             source=source,
             metadata={"order": 1},
             webhook_url="https://hooks.example.com/pony",
-            notify_email=None,
-            idempotency_key=None,
-            steps=graph.plan({"steps": {}}),
         )
     )
     assert store.finish_job(job.id, status)

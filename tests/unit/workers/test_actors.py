@@ -8,13 +8,12 @@ import pytest
 from dramatiq import Worker
 from dramatiq.middleware import TimeLimitExceeded
 
-from pipeline import graph
-from pipeline.db.repository import JobStore, NewJob
+from pipeline.db.repository import JobStore
 from pipeline.execute import Runtime
-from pipeline.ids import new_id
-from pipeline.jobs import JobStatus, Source
+from pipeline.jobs import JobStatus
 from pipeline.ops.base import Limits
 from pipeline.storage.memory import MemoryStore
+from tests.factories import new_job
 from workers.actors import Steps
 from workers.broker import make_broker
 
@@ -41,21 +40,7 @@ def steps(tmp_path):
 def test_a_step_past_the_time_limit_fails_its_job_instead_of_hanging(steps):
     store = steps.runtime.store
     tenant = store.create_tenant("t").tenant
-    source = Source(filename="a", size=1, content_type="x", sha256="x", key="k")
-    job = store.create_job(
-        NewJob(
-            id=new_id("job"),
-            tenant_id=tenant,
-            pipeline="custom",
-            expand=None,
-            source=source,
-            metadata={},
-            webhook_url=None,
-            notify_email=None,
-            idempotency_key=None,
-            steps=graph.plan({"steps": {}}),
-        )
-    )
+    job = store.create_job(new_job(tenant))
     store.mark_queued(job.id, ["probe"])
     steps.send(job.id, "probe", queue="light")
     worker = Worker(steps.broker, worker_threads=1)
