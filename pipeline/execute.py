@@ -10,6 +10,7 @@ import logging
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pipeline import graph, presets
@@ -92,6 +93,24 @@ def advance(rt: Runtime, job_id: str) -> None:
         return
     statuses = {s.name: s.status for s in job.steps}
     dispatch(rt, job, rt.store.mark_queued(job_id, graph.ready(job.steps, statuses)))
+
+
+def revive_stalled(rt: Runtime, *, quiet_for: timedelta) -> int:
+    """Send again the messages of jobs that went quiet with steps queued, then move them on.
+
+    A lost message (a broker that failed after confirming, retries spent while the broker was
+    down) would otherwise leave a job waiting forever; a duplicate is harmless, since a step is
+    claimed by one message only."""
+    revived = rt.store.claim_stalled(before=datetime.now(UTC) - quiet_for)
+    for job_id in revived:
+        job = rt.store.get_job(job_id)
+        for step in job.steps:
+            if step.status == StepStatus.QUEUED:
+                rt.dispatcher.send(job_id, step.name, queue=step.queue)
+        advance(rt, job_id)
+    if revived:
+        log.warning("revived %d stalled job(s): %s", len(revived), ", ".join(revived))
+    return len(revived)
 
 
 def dispatch(rt: Runtime, job: Job, names: list[str]) -> None:

@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     max_duration: float = Field(default=4 * 3600.0, gt=0)
     ffmpeg_deadline: float = Field(default=3600.0, gt=0)
     max_retries: int = Field(default=4, ge=0, le=20)
+    stall_seconds: float = Field(default=1800.0, gt=0)
     presign_outputs: bool = False
     presign_seconds: int = Field(default=900, gt=0)
 

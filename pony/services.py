@@ -32,7 +32,7 @@ def dev_services(settings: Settings, *, threads: int) -> tuple[Services, Worker]
     """The API's services plus in-process worker threads on the same (in-memory) broker."""
     steps = wiring.make_steps(settings)
     services = api_services(settings, steps=steps)
-    wiring.start_ticker(steps)
+    wiring.start_tickers(steps, settings)
     return services, start_worker(steps.broker, queues=("light", "heavy"), threads=threads)
 
 
@@ -41,11 +41,12 @@ def worker_process(queues: tuple[str, ...], threads: int) -> None:
     settings = load_settings()
     steps = wiring.make_steps(settings)
     wiring.make_runtime(settings, steps)
-    ticker = wiring.start_ticker(steps)
+    tickers = wiring.start_tickers(steps, settings)
     try:
         serve_forever(start_worker(steps.broker, queues=queues, threads=threads))
     finally:
-        ticker.stop()
+        for ticker in tickers:
+            ticker.stop()
 
 
 def _dev_tenant(store: JobStore) -> str:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from pipeline.db.deliveries import DeliveryStore
 from pipeline.db.repository import JobStore
-from pipeline.execute import Runtime
+from pipeline.execute import Runtime, revive_stalled
 from pipeline.feed import Feed, PostgresListener, libpq_url
 from pipeline.notify.deliver import Notifier, Sender, hand_out_due
 from pipeline.notify.schedule import parse_schedule
@@ -89,12 +90,17 @@ def make_notifier(settings: Settings, store: JobStore) -> Notifier:
     )
 
 
-def start_ticker(steps: Steps) -> Ticker:
-    """Hand due deliveries to the workers every second (any number of these may run)."""
-    notifier = steps.notifier
-    if notifier is None:
-        raise RuntimeError("wire the runtime before the ticker")
-    return Ticker(lambda: hand_out_due(notifier, steps.send_delivery)).start()
+def start_tickers(steps: Steps, settings: Settings) -> list[Ticker]:
+    """Hand due deliveries to the workers every second, and revive stalled jobs every minute
+    (any number of these may run: each claims its work in the database)."""
+    notifier, runtime = steps.notifier, steps.runtime
+    if notifier is None or runtime is None:
+        raise RuntimeError("wire the runtime before the tickers")
+    quiet = timedelta(seconds=settings.stall_seconds)
+    return [
+        Ticker(lambda: hand_out_due(notifier, steps.send_delivery), interval=1.0).start(),
+        Ticker(lambda: revive_stalled(runtime, quiet_for=quiet), interval=60.0).start(),
+    ]
 
 
 def broker_ping(steps: Steps) -> None:

@@ -310,6 +310,27 @@ class JobStore:
                 self._bump(conn, job_id)
         return self._announced(job_id, bool(moved))
 
+    def claim_stalled(self, *, before: datetime, limit: int = 20) -> list[str]:
+        """Live jobs untouched since ``before`` with no step running: their next message may
+        have been lost. Each is claimed by moving its ``updated_at``, so one sweeper takes it."""
+        running = select(m.steps.c.job_id).where(m.steps.c.status == StepStatus.RUNNING.value)
+        query = (
+            select(m.jobs.c.id, m.jobs.c.updated_at)
+            .where(m.jobs.c.status.in_(LIVE), m.jobs.c.updated_at < before)
+            .where(m.jobs.c.id.not_in(running))
+            .limit(limit)
+        )
+        claimed = []
+        with self.engine.begin() as conn:
+            for job_id, seen in conn.execute(query).all():
+                if conn.execute(
+                    update(m.jobs)
+                    .where(m.jobs.c.id == job_id, m.jobs.c.updated_at == seen)
+                    .values(updated_at=now())
+                ).rowcount:
+                    claimed.append(job_id)
+        return claimed
+
     def set_media(self, job_id: str, media: dict[str, Any]) -> None:
         with self.engine.begin() as conn:
             conn.execute(
@@ -446,7 +467,9 @@ class JobStore:
     def _bump(self, conn: Any, job_id: str) -> None:
         """Inside a write: the job reads differently now."""
         conn.execute(
-            update(m.jobs).where(m.jobs.c.id == job_id).values(version=m.jobs.c.version + 1)
+            update(m.jobs)
+            .where(m.jobs.c.id == job_id)
+            .values(version=m.jobs.c.version + 1, updated_at=now())
         )
         self._notify(conn, job_id)
 

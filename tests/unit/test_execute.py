@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from PIL import Image
 
 from pipeline.db.repository import JobStore
 from pipeline.dispatch import RecordingDispatcher
 from pipeline.errors import TransientError
-from pipeline.execute import Runtime, advance, run_step
+from pipeline.execute import Runtime, advance, revive_stalled, run_step
 from pipeline.ids import new_id
 from pipeline.jobs import JobStatus, Source, StepStatus
 from pipeline.ops.base import Limits
@@ -146,3 +148,14 @@ def test_an_output_stored_after_a_cancel_is_removed_again(runtime, tmp_path):
     job = runtime.store.get_job(job_id)
     assert job.status == JobStatus.CANCELED and job.outputs == ()
     assert [key for key in objects.objects if "/thumb/" in key] == []
+
+
+def test_a_job_whose_message_was_lost_is_revived_and_runs_to_its_end(runtime, tmp_path):
+    job_id = submit(runtime, tmp_path, jpeg_bytes(tmp_path, (64, 64)))
+    lost = runtime.dispatcher.sent.pop()  # the probe's message never reaches a worker
+    assert revive_stalled(runtime, quiet_for=timedelta(minutes=5)) == 0  # not quiet long enough
+    assert revive_stalled(runtime, quiet_for=timedelta(seconds=-1)) == 1
+    assert runtime.dispatcher.sent == [lost]
+    drain(runtime)
+    assert runtime.store.get_job(job_id).status == JobStatus.SUCCEEDED
+    assert revive_stalled(runtime, quiet_for=timedelta(seconds=-1)) == 0  # ended jobs stay put
