@@ -7,6 +7,7 @@ Built by ``load_settings()`` at a process's start, never at import time; tests b
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,3 +53,13 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """The process's settings: the environment, then ``overrides`` on top."""
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def redact(url: str) -> str:
+    """``url`` with any password replaced by ``***``, for logs and banners."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))

@@ -12,7 +12,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from api.app import create_app
-from pipeline.settings import Settings, load_settings
+from pipeline.settings import Settings, load_settings, redact
 from pony import client, wiring
 from pony.services import api_services, dev_services, worker_process
 from workers.pool import run_processes
@@ -76,7 +76,8 @@ def _dev(args: argparse.Namespace) -> int:
     services, worker = dev_services(settings, threads=args.threads)
     url = f"http://{args.host}:{args.port}"
     print(f"Pony Express (dev) on {url}", flush=True)
-    print(f"  database {settings.database_url}  objects {settings.storage_url}", flush=True)
+    stores = f"database {redact(settings.database_url)}  objects {redact(settings.storage_url)}"
+    print(f"  {stores}", flush=True)
     if services.open_tenant is not None:
         print("  auth is OFF: every request acts as tenant 'dev' (use --auth to require keys)")
     try:
